@@ -13,6 +13,8 @@ APT_PACKAGES=(
   python3-numpy python3-pandas python3-matplotlib
   fonts-dejavu-core   # matplotlib's text
   jupyter-server python3-ipykernel  # benchmark baseline only
+  redis-server        # the tests start a private Redis to stop it mid-run
+  curl jq             # the README's quick start
 )
 
 missing=()
@@ -26,7 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci only when the lock file changed since the last install (it wipes node_modules).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 npm run build --silent

@@ -27,8 +27,10 @@ BASH = "/bin/bash"
 READ_CHUNK = 65536
 FILE_CHUNK = 262144
 MAX_EVENT_LINE = 64 * 1024 * 1024  # a kernel line longer than this is dropped, not buffered forever
+PARTIAL_FLUSH = 0.05  # seconds a partial output line may wait for its end
 
 sel = selectors.DefaultSelector()
+partials = set()  # Streams holding a partial line
 out_fd = sys.stdout.fileno()
 
 
@@ -52,13 +54,19 @@ def harden():
 
 
 class Stream:
-    """Reads one pipe, decoding UTF-8 incrementally so characters are never split."""
+    """Reads one pipe and hands on whole lines as they complete.
+
+    UTF-8 is decoded incrementally so characters are never split. A partial line
+    (a prompt, a progress bar) is held only briefly: it goes out with the next read,
+    or after PARTIAL_FLUSH seconds of silence, or when the pipe is drained.
+    """
 
     def __init__(self, fileobj, on_text):
         self.file = fileobj  # owns the fd: closing it here, not in the GC, avoids double closes
         fd = self.fd = fileobj.fileno()
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.on_text = on_text
+        self.partial = ""
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ, self)
 
@@ -73,16 +81,30 @@ class Stream:
         if not data:
             self.close()
             return False
-        text = self.decoder.decode(data)
-        if text:
-            self.on_text(text)
+        text = self.partial + self.decoder.decode(data)
+        cut = text.rfind("\n") + 1
+        if len(text) - cut > READ_CHUNK:
+            cut = len(text)  # a line that never ends goes out in pieces
+        self.partial = text[cut:]
+        if cut:
+            self.on_text(text[:cut])
+        if self.partial:
+            partials.add(self)
         return True
+
+    def flush(self):
+        if self.partial:
+            text, self.partial = self.partial, ""
+            self.on_text(text)
+        partials.discard(self)
 
     def drain(self):
         while self.fd >= 0 and self.pump():
             pass
+        self.flush()
 
     def close(self):
+        self.flush()
         if self.fd >= 0:
             try:
                 sel.unregister(self.fd)
@@ -114,6 +136,7 @@ class Kernel:
         self.language = language
         self.current = None  # (rid, budget) of the running execution
         self.ready_rid = None
+        self.startup_output = ""
         self.count = 0
         req_r, self.req_w = os.pipe()
         ev_r, ev_w = os.pipe()
@@ -159,6 +182,8 @@ class Kernel:
 
     def _stream(self, name, text):
         if self.current is None:
+            if self.ready_rid is not None:
+                self.startup_output = (self.startup_output + text)[-2000:]  # explains a failed start
             return  # output from background work between executions has no owner
         rid, budget = self.current
         if budget.take(len(text.encode())):
@@ -249,6 +274,9 @@ class Kernel:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        # What it printed before dying is still in the pipes (a start-up error, say).
+        self.out.drain()
+        self.err.drain()
         self.out.close()
         self.err.close()
         if self.req_w >= 0:
@@ -258,7 +286,8 @@ class Kernel:
             self.proc.wait()
             children.pop(self.proc.pid, None)
         if self.ready_rid is not None:
-            send({"rid": self.ready_rid, "ev": "fail", "message": "kernel exited during start-up"})
+            send({"rid": self.ready_rid, "ev": "fail",
+                  "message": "kernel exited during start-up: " + self.startup_output.strip()})
             self.ready_rid = None
         if self.current is not None:
             rid, budget = self.current
@@ -502,7 +531,11 @@ def main():
     buf = b""
     send({"ev": "hello", "pid": os.getpid()})
     while True:
-        for key, _ in sel.select():
+        ready = sel.select(PARTIAL_FLUSH if partials else None)
+        if not ready:
+            for stream in list(partials):
+                stream.flush()
+        for key, _ in ready:
             owner = key.data
             if owner == "host":
                 data = os.read(stdin_fd, 1 << 20)

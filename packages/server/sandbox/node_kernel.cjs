@@ -27,17 +27,64 @@ const REQUESTS_FD = 3;
 const EVENTS_FD = 4;
 const typescriptByDefault = process.argv.includes('--typescript');
 
-/** @param {Record<string, unknown>} event */
-function emit(event) {
-  const buffer = Buffer.from(`${JSON.stringify(event)}\n`);
+/**
+ * Writes all of `text` to `fd` synchronously; false if the reader is gone.
+ * @param {number} fd
+ * @param {string} text
+ */
+function writeAll(fd, text) {
+  const buffer = Buffer.from(text);
   for (let offset = 0; offset < buffer.length;) {
     try {
-      offset += fs.writeSync(EVENTS_FD, buffer, offset);
+      offset += fs.writeSync(fd, buffer, offset);
     } catch (err) {
-      if (/** @type {NodeJS.ErrnoException} */ (err).code === 'EAGAIN') continue; // non-blocking fd
-      process.exit(1); // EPIPE etc.: the agent is gone, nobody can use this kernel any more
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EAGAIN') return false;
+      // The pipe is full and non-blocking (user code opened process.stdout): let the reader drain.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
+  return true;
+}
+
+/** @param {Record<string, unknown>} event */
+function emit(event) {
+  // Without the agent (EPIPE) nobody can use this kernel any more.
+  if (!writeAll(EVENTS_FD, `${JSON.stringify(event)}\n`)) process.exit(1);
+}
+
+/**
+ * The context's console writes through this, not process.stdout/stderr: SIGINT stops user code
+ * wherever it is, and a net.Socket stopped mid-write waits forever for a completion that never
+ * comes, losing all later output. A stateless sync write has no such window. (Console also calls
+ * listenerCount/once/removeListener around each write.)
+ * @param {number} fd
+ */
+function fdStream(fd) {
+  const self = () => stream;
+  const stream = {
+    write: (/** @type {string} */ chunk) => writeAll(fd, String(chunk)),
+    listenerCount: () => 1,
+    once: self,
+    removeListener: self,
+  };
+  return stream;
+}
+
+// process.stdout/stderr are created on first use, which makes fd 1/2 non-blocking for every child
+// process too; the kernel itself never uses them, and flushes only the ones user code created.
+/** @type {Set<NodeJS.WriteStream>} */
+const userStreams = new Set();
+for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
+  const { get } = /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(process, name));
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const stream = get?.call(process);
+      userStreams.add(stream);
+      return stream;
+    },
+  });
 }
 
 // Dynamic import() from the context must use Node's own loader (built-ins, node_modules from the
@@ -69,15 +116,26 @@ function createUserContext() {
   const global = vm.runInContext('globalThis', context);
   for (const name of Object.getOwnPropertyNames(globalThis)) {
     if (name in global) continue;
-    const descriptor = /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(globalThis, name));
-    Object.defineProperty(sandbox, name, descriptor);
+    const { enumerable, get } = /** @type {PropertyDescriptor} */ (
+      Object.getOwnPropertyDescriptor(globalThis, name)
+    );
+    /** @param {unknown} value */
+    const define = (value) =>
+      Object.defineProperty(sandbox, name, { value, writable: true, configurable: true, enumerable });
+    if (!get) define(/** @type {any} */ (globalThis)[name]);
+    // Node's lazy globals (crypto, performance, …) insist on `this` being their own global: read
+    // them through it. Assigning replaces them, as for any global.
+    else
+      Object.defineProperty(sandbox, name, {
+        get: () => /** @type {any} */ (globalThis)[name],
+        set: define,
+        configurable: true,
+        enumerable,
+      });
   }
   sandbox.global = global;
-  sandbox.console = new Console({
-    stdout: process.stdout,
-    stderr: process.stderr,
-    colorMode: false,
-  });
+  const [stdout, stderr] = /** @type {any[]} */ ([fdStream(1), fdStream(2)]);
+  sandbox.console = new Console({ stdout, stderr, colorMode: false });
   // Resolves built-ins and packages installed in the working directory, not the kernel's deps.
   sandbox.require = createRequire(path.join(process.cwd(), '__codeint_cell__.js'));
   return { context, global };
@@ -85,8 +143,6 @@ function createUserContext() {
 
 const { context, global: userGlobal } = createUserContext();
 let executionCount = 0;
-/** @type {(() => void) | null} rejects the execution currently awaiting a Promise */
-let interruptAwait = null;
 
 class Interrupted extends Error {
   constructor() {
@@ -96,9 +152,27 @@ class Interrupted extends Error {
   }
 }
 
-// While user code runs synchronously, vm's breakOnSigint handles SIGINT (and this listener is
-// disabled); otherwise the kernel is waiting on a Promise, or idle (then SIGINT is ignored).
-process.on('SIGINT', () => interruptAwait?.());
+/**
+ * SIGINT. While a script runs, vm's breakOnSigint stops it. But each such run installs its own
+ * signal handler and, when it ends, Node's default one (exit): a SIGINT landing between two runs
+ * would kill the kernel, and the `process.on('SIGINT')` listener that vm.Script juggles around the
+ * run leaves the same windows. So, like Node's REPL, keep the SIGINT watchdog started for the
+ * kernel's whole life: runs nest inside it, and a SIGINT outside of any run is recorded as pending
+ * and polled while a cell awaits (and discarded when idle).
+ * @type {() => boolean} takes and clears a SIGINT received outside of a run
+ */
+let takePendingSigint;
+try {
+  const contextify = /** @type {any} */ (process).binding('contextify');
+  if (!contextify.startSigintWatchdog()) throw new Error('cannot watch SIGINT');
+  // A nested start/stop pair returns and clears the pending flag, and keeps the watchdog running.
+  takePendingSigint = () => contextify.startSigintWatchdog() && contextify.stopSigintWatchdog();
+} catch {
+  // Not in this Node: a listener at least keeps SIGINT from killing an idle kernel.
+  let pending = false;
+  process.on('SIGINT', () => (pending = true));
+  takePendingSigint = () => [pending, (pending = false)][0];
+}
 
 /**
  * @template T
@@ -106,22 +180,23 @@ process.on('SIGINT', () => interruptAwait?.());
  * @returns {Promise<T>}
  */
 function untilInterrupted(promise) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let poll;
   return new Promise((resolve, reject) => {
-    interruptAwait = () => reject(new Interrupted());
+    poll = setInterval(() => takePendingSigint() && reject(new Interrupted()), 20);
     promise.then(resolve, reject);
-  }).finally(() => {
-    interruptAwait = null;
-  });
+  }).finally(() => clearInterval(poll));
 }
 
 /**
- * Kernel frames below the cell are noise to the user.
+ * Kernel frames below the cell (and the microtask runner the kernel runs it from) are noise.
  * @param {string} stack
  */
 function cleanStack(stack) {
+  const kernelFrame = /^\s+at .*(node:vm|node_kernel(_transform)?\.cjs|processTicksAndRejections)/;
   return stack
     .split('\n')
-    .filter((line) => !/^\s+at .*(node:vm|node_kernel(_transform)?\.cjs)/.test(line))
+    .filter((line) => !kernelFrame.test(line))
     .join('\n');
 }
 
@@ -168,23 +243,31 @@ function applyEnv(env) {
  * @param {boolean} typescript
  */
 async function runCell(code, typescript) {
+  takePendingSigint(); // one that came while idle was not meant for this cell
   const cell = prepareCell(code, typescript);
   for (const name of cell.names) if (!(name in userGlobal)) userGlobal[name] = undefined;
-  const script = new vm.Script(cell.code, {
-    filename: `<cell ${executionCount}>`,
-    importModuleDynamically,
-  });
+  const filename = `<cell ${executionCount}>`;
+  const script = new vm.Script(cell.code, { filename, importModuleDynamically });
+  if (takePendingSigint()) throw new Interrupted(); // came while compiling
   const value = script.runInContext(context, { breakOnSigint: true });
   if (!cell.hasResult && !cell.isAsync) return undefined;
   // A cell ending in a Promise shows its outcome, like the Node REPL.
   return util.types.isPromise(value) ? untilInterrupted(value) : value;
 }
 
-/** Waits until everything written to fd 1/2 so far has been handed to the pipes. */
+/**
+ * Waits until what user code wrote to process.stdout/stderr is in the pipes (console output is
+ * there already). Bounded, because a stream stopped mid-write by SIGINT never completes.
+ */
 async function flushOutput() {
+  const pending = [...userStreams].filter((stream) => stream.writableLength > 0);
   await Promise.all(
-    [process.stdout, process.stderr].map(
-      (stream) => new Promise((resolve) => stream.write('', () => resolve(undefined))),
+    pending.map(
+      (stream) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(resolve, 1000);
+          stream.write('', () => resolve(clearTimeout(timer)));
+        }),
     ),
   );
 }
@@ -211,26 +294,24 @@ async function execute(req) {
 
 /** @param {string} line */
 async function handleLine(line) {
-  if (!line.trim()) return;
   /** @type {any} */
   let req;
   try {
     req = JSON.parse(line);
   } catch {
-    process.stderr.write(`node_kernel: ignoring a request that is not JSON: ${line}\n`);
-    return;
+    req = null;
   }
   if (req?.type === 'execute') await execute(req);
-  else process.stderr.write(`node_kernel: ignoring request of type ${req?.type}\n`);
+  else if (line.trim()) writeAll(2, `node_kernel: ignoring request ${line}\n`);
 }
 
 // Callbacks that throw or reject after their cell finished must not take the kernel (and its
 // state) down: report them on stderr like an uncaught error in a notebook.
 process.on('uncaughtException', (err) => {
-  process.stderr.write(`Uncaught ${describeError(err).traceback}\n`);
+  writeAll(2, `Uncaught ${describeError(err).traceback}\n`);
 });
 process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`Unhandled promise rejection: ${describeError(reason).traceback}\n`);
+  writeAll(2, `Unhandled promise rejection: ${describeError(reason).traceback}\n`);
 });
 
 /** @returns {NodeJS.ReadableStream} */
@@ -244,12 +325,11 @@ function openRequests() {
   }
 }
 
-const requests = openRequests();
-requests.on('error', (err) => {
-  process.stderr.write(`node_kernel: request channel failed: ${err.message}\n`);
+let queue = Promise.resolve();
+const requests = openRequests().on('error', (err) => {
+  writeAll(2, `node_kernel: request channel failed: ${err.message}\n`);
   queue.then(() => process.exit(1));
 });
-let queue = Promise.resolve();
 readline
   .createInterface({ input: requests, crlfDelay: Infinity })
   .on('line', (line) => {

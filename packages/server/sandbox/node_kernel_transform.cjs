@@ -24,7 +24,7 @@ const acorn = require('acorn');
 /** @typedef {{start: number, end: number, text: string, seq: number}} Edit */
 /** @typedef {any} Node  acorn's ESTree nodes; typing them fully is not worth it here */
 
-/** @type {{transform: (code: string, options: object) => {code: string}} | undefined} */
+/** @type {typeof import('sucrase') | undefined} */
 let sucrase;
 
 /** Loads the TypeScript stripper (about 75 ms), once. */
@@ -39,6 +39,11 @@ function loadTypeScript() {
  * @returns {string}
  */
 function stripTypes(code) {
+  // sucrase silently drops namespace bodies; an error beats code that vanishes.
+  if (/^[ \t]*(export\s+)?(namespace|module)\s+[\w$.]+\s*\{/m.test(code)) {
+    const message = 'TypeScript namespaces are not supported here; use an object instead';
+    throw Object.assign(new SyntaxError(message), { stack: `SyntaxError: ${message}` });
+  }
   const { transform } = loadTypeScript();
   try {
     // keepUnusedImports: an import used only by later cells must not be elided.
@@ -115,7 +120,9 @@ function patternNames(pattern, out) {
  * @returns {PreparedCell}
  */
 function prepareCell(source, typescript) {
-  const code = typescript ? stripTypes(source) : source;
+  let code = typescript ? stripTypes(source) : source;
+  // As in the Node REPL, a cell like `{ a: 1 }` means an object, not a block.
+  if (/^\s*\{[^]*\}\s*$/.test(code) && parse(`(${code}\n)`)) code = `(${code}\n)`;
   const program = parse(code);
   if (!program) return { code, names: [], isAsync: false, hasResult: false };
 
@@ -183,7 +190,7 @@ function prepareCell(source, typescript) {
 
   const statements = program.body.filter((/** @type {Node} */ s) => s.type !== 'EmptyStatement');
   const last = statements[statements.length - 1];
-  const hasResult = last?.type === 'ExpressionStatement' && !last.directive;
+  const hasResult = last?.type === 'ExpressionStatement';
   if (isAsync) {
     // Hoisted functions are local to the async wrapper: publish them first thing (after any
     // "use strict" directive, which must stay first). Pushed first so they precede other edits.

@@ -30,7 +30,6 @@ export interface CgroupDriver {
   open(id: string): Cgroup;
 }
 
-const ROOT = '/sys/fs/cgroup';
 const PERIOD_US = 100_000;
 
 async function readInt(file: string): Promise<number> {
@@ -82,17 +81,20 @@ async function removeDir(dir: string): Promise<void> {
 class V1Driver implements CgroupDriver {
   readonly version = 1 as const;
   private readonly controllers = ['memory', 'cpu', 'pids', 'freezer'] as const;
-  constructor(private readonly parent: string) {}
+  constructor(
+    private readonly parent: string,
+    private readonly root: string,
+  ) {}
 
   private dir(ctrl: string, id = ''): string {
-    return join(ROOT, ctrl, this.parent, id);
+    return join(this.root, ctrl, this.parent, id);
   }
 
   async check(): Promise<string[]> {
     const missing: string[] = [];
     for (const c of this.controllers) {
-      if (!existsSync(join(ROOT, c, 'cgroup.procs')))
-        missing.push(`cgroup v1 controller "${c}" (${ROOT}/${c})`);
+      if (!existsSync(join(this.root, c, 'cgroup.procs')))
+        missing.push(`cgroup v1 controller "${c}" (${this.root}/${c})`);
     }
     return missing;
   }
@@ -161,13 +163,16 @@ class V1Driver implements CgroupDriver {
 /** cgroup v2: one unified hierarchy; `cgroup.kill` ends every process at once. */
 class V2Driver implements CgroupDriver {
   readonly version = 2 as const;
-  constructor(private readonly parent: string) {}
+  constructor(
+    private readonly parent: string,
+    private readonly root: string,
+  ) {}
 
   async check(): Promise<string[]> {
-    const have = readFileSync(join(ROOT, 'cgroup.controllers'), 'utf8').split(/\s+/);
+    const have = readFileSync(join(this.root, 'cgroup.controllers'), 'utf8').split(/\s+/);
     return ['memory', 'cpu', 'pids']
       .filter((c) => !have.includes(c))
-      .map((c) => `cgroup v2 controller "${c}" in ${ROOT}/cgroup.controllers`);
+      .map((c) => `cgroup v2 controller "${c}" in ${this.root}/cgroup.controllers`);
   }
 
   private async enable(dir: string): Promise<void> {
@@ -175,11 +180,11 @@ class V2Driver implements CgroupDriver {
   }
 
   async create(id: string, limits: CgroupLimits): Promise<Cgroup> {
-    const parent = join(ROOT, this.parent);
+    const parent = join(this.root, this.parent);
     if (!existsSync(parent)) {
       await mkdir(parent, { recursive: true });
     }
-    await this.enable(ROOT).catch(() => undefined);
+    await this.enable(this.root).catch(() => undefined);
     await this.enable(parent);
     const dir = join(parent, id);
     await mkdir(dir);
@@ -194,7 +199,7 @@ class V2Driver implements CgroupDriver {
   }
 
   open(id: string): Cgroup {
-    const dir = join(ROOT, this.parent, id);
+    const dir = join(this.root, this.parent, id);
     return {
       procsFiles: [join(dir, 'cgroup.procs')],
       pids: () => readPids(join(dir, 'cgroup.procs')),
@@ -218,7 +223,7 @@ class V2Driver implements CgroupDriver {
   }
 
   async leftovers(): Promise<string[]> {
-    return readdir(join(ROOT, this.parent)).then(
+    return readdir(join(this.root, this.parent)).then(
       (names) => names.filter((n) => n.startsWith('sb_')),
       () => [],
     );
@@ -226,10 +231,13 @@ class V2Driver implements CgroupDriver {
 }
 
 /** Picks the driver for this host: unified v2 when /sys/fs/cgroup is cgroup2, else v1. */
-export function detectCgroups(parent = 'codeint'): CgroupDriver | { missing: string } {
-  if (existsSync(join(ROOT, 'cgroup.controllers'))) return new V2Driver(parent);
-  if (existsSync(join(ROOT, 'memory', 'cgroup.procs'))) return new V1Driver(parent);
+export function detectCgroups(
+  parent = 'codeint',
+  root = '/sys/fs/cgroup',
+): CgroupDriver | { missing: string } {
+  if (existsSync(join(root, 'cgroup.controllers'))) return new V2Driver(parent, root);
+  if (existsSync(join(root, 'memory', 'cgroup.procs'))) return new V1Driver(parent, root);
   return {
-    missing: `cgroups: neither cgroup v2 (${ROOT}/cgroup.controllers) nor v1 (${ROOT}/memory) is mounted`,
+    missing: `cgroups: neither cgroup v2 (${root}/cgroup.controllers) nor v1 (${root}/memory) is mounted`,
   };
 }

@@ -19,6 +19,11 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   PYTHONUNBUFFERED: '1',
   PYTHONDONTWRITEBYTECODE: '1',
   TMPDIR: '/tmp',
+  // Tool caches live in /tmp so /home/user holds only what the user put there.
+  IPYTHONDIR: '/tmp/.ipython',
+  MPLCONFIGDIR: '/tmp/.cache/matplotlib',
+  XDG_CACHE_HOME: '/tmp/.cache',
+  XDG_CONFIG_HOME: '/tmp/.config',
 };
 
 /**
