@@ -12,7 +12,7 @@ export interface Harness {
   /** The admin key created at first start. */
   adminKey: string;
   dataDir: string;
-  /** JSON request through the real HTTP stack. */
+  /** A JSON request through the whole app (Fastify inject). */
   api(
     method: string,
     path: string,
@@ -50,24 +50,33 @@ export function useServer(
       url,
       adminKey,
       dataDir,
+      // Requests go through Fastify's inject (the whole app, no socket); streaming and
+      // upload tests use fetch against `url` instead.
       async api(method, path, opts = {}) {
         const headers: Record<string, string> = { ...(opts.headers ?? {}) };
         const key = opts.key === undefined ? adminKey : opts.key;
         if (key) headers.authorization = `Bearer ${key}`;
-        let body: string | undefined;
+        let payload: string | undefined;
         if (opts.body !== undefined) {
           headers['content-type'] ??= 'application/json';
-          body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+          payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
         }
-        const res = await fetch(url + path, { method, headers, body });
-        const text = await res.text();
-        let parsed: unknown = text;
+        const res = await server.app.inject({
+          method: method as 'GET',
+          url: path,
+          headers,
+          ...(payload !== undefined ? { payload } : {}),
+        });
+        let parsed: unknown = res.body;
         try {
-          parsed = JSON.parse(text);
+          parsed = JSON.parse(res.body);
         } catch {
           // raw body (file download)
         }
-        return { status: res.status, headers: res.headers, body: parsed };
+        const responseHeaders = new Headers();
+        for (const [k, v] of Object.entries(res.headers))
+          if (v !== undefined) responseHeaders.set(k, String(v));
+        return { status: res.statusCode, headers: responseHeaders, body: parsed };
       },
     };
   }, 120_000);

@@ -3,7 +3,7 @@
  * would with curl — plus the faults an operator meets (signals, crashes, a
  * database that is not there, Redis going away, a kernel dying mid-run).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -180,6 +180,45 @@ describe('codeint serve (real process)', () => {
       expect(ex.error.name).toBe('KernelDied');
       const next = await server.api('POST', `/api/v1/sandboxes/${id}/executions`, { code: '1 + 1' });
       expect(next.body.data.results[0].text).toBe('2');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('codeint keys create|list|revoke and sandboxes list|kill work against the running server', async () => {
+    const server = await startServerProcess();
+    const cli = (...args: string[]) =>
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, '../../packages/server/src/cli/main.ts'), ...args],
+        {
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            NODE_ENV: 'test',
+            DATA_DIR: server.dataDir,
+            LOG_LEVEL: 'silent',
+          },
+          encoding: 'utf8',
+        },
+      );
+    try {
+      const created = cli('keys', 'create', '--name', 'alice');
+      const key = /API key \(shown once\): (ci_[0-9a-f]+)/.exec(created)?.[1];
+      const keyId = /key id: +(key_[0-9a-f]+)/.exec(created)?.[1];
+      expect(key).toBeDefined();
+      const asAlice = { authorization: `Bearer ${key}` };
+      const sb = await server.api('POST', '/api/v1/sandboxes', { runtime: 'bash' }, asAlice);
+      expect(sb.status).toBe(201);
+      expect(cli('keys', 'list')).toContain('alice');
+      expect(cli('keys', 'list')).not.toContain(key!);
+      cli('keys', 'revoke', keyId!);
+      expect((await server.api('GET', '/api/v1/sandboxes', undefined, asAlice)).status).toBe(401);
+
+      const mine = (await server.api('POST', '/api/v1/sandboxes', { runtime: 'bash' })).body.data.id;
+      expect(cli('sandboxes', 'list', '--url', server.url)).toContain(mine);
+      expect(cli('sandboxes', 'kill', mine, '--url', server.url)).toContain(`${mine}: stopped`);
+      expect((await server.api('GET', `/api/v1/sandboxes/${mine}`)).body.data.status).toBe('stopped');
     } finally {
       await server.stop();
     }

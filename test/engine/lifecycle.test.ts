@@ -128,3 +128,20 @@ describe('sandbox lifecycle', () => {
     await engine().kill(sb.id);
   });
 });
+
+describe('fail closed', () => {
+  it('refuses to start when the host cannot isolate, saying what is missing', async () => {
+    const { SandboxManager } = await import('../../packages/server/src/engine/sandbox-manager.js');
+    const { IsolationUnavailableError } = await import('../../packages/server/src/errors/app-error.js');
+    // uid 0..9 belong to host accounts (root, daemon, …): the engine must not start.
+    const err = await SandboxManager.start({
+      uidBase: 0,
+      maxSandboxes: 10,
+      runDir: '/run/codeint-failclosed',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IsolationUnavailableError);
+    expect((err as Error).message).toMatch(
+      /sandbox isolation is unavailable on this host; missing:\n {2}- a free uid range/,
+    );
+  });
+});

@@ -174,3 +174,19 @@ export function envelope<T extends z.ZodType>(data: T) {
 export function page<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 }
+
+// ---- the TypeScript types of the same schemas (for SDKs and handlers) ----
+export type CreateSandboxRequest = z.infer<typeof CreateSandboxBody>;
+export type ListSandboxesRequest = z.input<typeof ListSandboxesQuery>;
+export type TimeoutRequest = z.infer<typeof TimeoutBody>;
+export type CreateExecutionRequest = z.infer<typeof CreateExecutionBody>;
+export type CreateContextRequest = z.infer<typeof CreateContextBody>;
+export type CommandRequest = z.infer<typeof CommandBody>;
+export type ExecuteRequest = z.infer<typeof ExecuteBody>;
+export type ExecutionResponse = z.infer<typeof Execution>;
+export type SandboxResponse = z.infer<typeof Sandbox>;
+export type ContextResponse = z.infer<typeof Context>;
+export type FileEntryResponse = z.infer<typeof FileEntry>;
+export type CommandResultResponse = z.infer<typeof CommandResult>;
+export type RuntimeResponse = z.infer<typeof Runtime>;
+export type ErrorResponse = z.infer<typeof ErrorBody>;

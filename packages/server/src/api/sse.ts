@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ExecutionError, Result } from '../engine/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import { toErrorBody } from './plugins/errors.js';
 import { recordRequest } from './plugins/http-metrics.js';
@@ -49,6 +50,17 @@ export function openEventStream(req: FastifyRequest, reply: FastifyReply, metric
       if (!res.writableEnded) res.end();
       recordRequest(metrics, req, 200, performance.now() - started);
     },
+  };
+}
+
+/** Output callbacks that forward each event to the stream as it happens. */
+export function forwardOutput(stream: EventStream) {
+  return {
+    signal: stream.signal,
+    onStdout: (text: string) => stream.send('stdout', { text }),
+    onStderr: (text: string) => stream.send('stderr', { text }),
+    onResult: (result: Result) => stream.send('result', result),
+    onError: (error: ExecutionError) => stream.send('error', error),
   };
 }
 

@@ -2,7 +2,7 @@ import { freemem } from 'node:os';
 import type { Logger } from 'pino';
 import { cached, type Cache } from '../cache/cache.js';
 import type { SandboxManager } from '../engine/sandbox-manager.js';
-import type { Sandbox } from '../engine/sandbox.js';
+import type { Sandbox, SandboxInfo } from '../engine/sandbox.js';
 import type { Execution, OutputHandlers, Resources, SandboxStatus } from '../engine/types.js';
 import {
   ConflictError,
@@ -30,15 +30,8 @@ export interface ServiceLimits {
   maxSandboxTimeoutS: number;
 }
 
-export interface SandboxView {
-  id: string;
-  status: SandboxStatus;
-  runtime: string;
-  resources: Resources;
-  metadata: Record<string, string>;
-  createdAt: string;
-  expiresAt: string;
-}
+/** What the API shows of a sandbox: the engine's view, from storage once it has stopped. */
+export type SandboxView = SandboxInfo;
 
 const CACHE_TTL_S = 300;
 

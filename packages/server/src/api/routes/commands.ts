@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { principalOf } from '../plugins/auth.js';
 import { CommandBody, CommandResult, ErrorBody, SandboxIdParams, envelope } from '../schemas.js';
-import { streamed, wantsEventStream } from '../sse.js';
+import { forwardOutput, streamed, wantsEventStream } from '../sse.js';
 import type { ApiDeps } from '../deps.js';
 
 const errors = {
@@ -45,12 +45,7 @@ export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { sandb
         };
       }
       await streamed(req, reply, metrics, (stream) =>
-        sandbox.commands.run(req.body.cmd, {
-          ...opts,
-          signal: stream.signal,
-          onStdout: (text) => stream.send('stdout', { text }),
-          onStderr: (text) => stream.send('stderr', { text }),
-        }),
+        sandbox.commands.run(req.body.cmd, { ...opts, ...forwardOutput(stream) }),
       );
       return reply;
     },

@@ -11,7 +11,7 @@ import {
   envelope,
   page,
 } from '../schemas.js';
-import { streamed, wantsEventStream } from '../sse.js';
+import { forwardOutput, streamed, wantsEventStream } from '../sse.js';
 import type { ApiDeps } from '../deps.js';
 
 const errors = {
@@ -55,13 +55,7 @@ export const executionRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         return { success: true as const, data: execution };
       }
       await streamed(req, reply, metrics, (stream) =>
-        sandboxes.execute(principal, sandbox, req.body, {
-          signal: stream.signal,
-          onStdout: (text) => stream.send('stdout', { text }),
-          onStderr: (text) => stream.send('stderr', { text }),
-          onResult: (result) => stream.send('result', result),
-          onError: (error) => stream.send('error', error),
-        }),
+        sandboxes.execute(principal, sandbox, req.body, forwardOutput(stream)),
       );
       return reply;
     },
@@ -126,13 +120,7 @@ export const executionRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           return { success: true as const, data: await sandboxes.execute(principal, sandbox, body, {}) };
         }
         await streamed(req, reply, metrics, (stream) =>
-          sandboxes.execute(principal, sandbox, body, {
-            signal: stream.signal,
-            onStdout: (text) => stream.send('stdout', { text }),
-            onStderr: (text) => stream.send('stderr', { text }),
-            onResult: (result) => stream.send('result', result),
-            onError: (error) => stream.send('error', error),
-          }),
+          sandboxes.execute(principal, sandbox, body, forwardOutput(stream)),
         );
         return reply;
       } finally {
