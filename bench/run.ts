@@ -229,6 +229,10 @@ async function main(): Promise<Record<string, unknown>> {
       storeCreateExecution: round(br.storeCreateExecution),
       rest: round(br.rest),
     },
+    // Same pass: after each request, the same 1+1 straight into the engine (same sandbox).
+    httpPassEngineDirectP50Ms: round(br.engineDirect),
+    httpExecNodeCpuMs: round(br.nodeCpuPerHttpExecMs),
+    engineExecNodeCpuMs: round(br.nodeCpuPerDirectExecMs),
     httpExecPerSec: round(http.tp.perSec, 1),
     httpExecPerSecErrors: http.tp.errors,
     httpExecPerSecErrorReasons: http.tp.reasons,

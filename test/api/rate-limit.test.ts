@@ -19,7 +19,7 @@ const b = useServer(
   {
     rate_limit: limits,
     server: { trust_proxy: true },
-    engine: { run_dir: '/run/codeint-test-api-b', uid_base: 610_000 },
+    engine: { run_dir: '/run/codeint-test-api-b', cgroup_parent: 'codeint-test-api-b', uid_base: 610_000 },
   },
   shared,
 );

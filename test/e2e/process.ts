@@ -62,6 +62,7 @@ export async function startServerProcess(
         DATA_DIR: dir,
         LOG_LEVEL: 'info',
         ENGINE_RUN_DIR: '/run/codeint-e2e',
+        ENGINE_CGROUP_PARENT: 'codeint-e2e',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,12 @@ import { SandboxManager, type EngineConfig } from '../../packages/server/src/eng
 export function useEngine(config: Partial<EngineConfig> = {}): () => SandboxManager {
   let manager: SandboxManager | undefined;
   beforeAll(async () => {
-    manager = await SandboxManager.start({ poolSize: 0, runDir: '/run/codeint-test', ...config });
+    manager = await SandboxManager.start({
+      poolSize: 0,
+      runDir: '/run/codeint-test',
+      cgroupParent: 'codeint-test',
+      ...config,
+    });
   });
   afterAll(async () => {
     await manager?.shutdown();

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
@@ -50,8 +51,10 @@ function connectRedis(url: string, log: Logger, metrics: Metrics): Redis {
 /** Builds every part from one validated config and starts listening. */
 export async function startServer(
   config: AppConfig,
-  opts: { printAdminKey?: (key: string) => void } = {},
+  opts: { printAdminKey?: (key: string, file: string) => void } = {},
 ): Promise<RunningServer> {
+  // Keys, secrets and the database live here: only the server's user may enter.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const log = createLogger(config.logging.level);
   const metrics = createMetrics();
   const store = createStore({
@@ -84,6 +87,7 @@ export async function startServer(
 
   const engine = await SandboxManager.start({
     runDir: config.engine.runDir,
+    cgroupParent: config.engine.cgroupParent,
     uidBase: config.engine.uidBase,
     maxSandboxes: config.engine.maxSandboxes,
     poolSize: config.engine.poolSize,

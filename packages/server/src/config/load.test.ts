@@ -65,6 +65,7 @@ describe('defaults', () => {
       },
       engine: {
         runDir: '/run/codeint',
+        cgroupParent: 'codeint',
         uidBase: 600_000,
         maxSandboxes: 500,
         poolSize: 2,

@@ -179,6 +179,20 @@ export function token(what: string): LeafType<string> {
   };
 }
 
+/** A name made of letters, digits, `_`, `-` and `.` (e.g. a cgroup folder). */
+export function simpleName(what: string): LeafType<string> {
+  return {
+    type: what,
+    parse(raw) {
+      const value = scalarText(raw);
+      if (!value || !/^[A-Za-z0-9_.-]{1,64}$/.test(value) || value.startsWith('.')) {
+        throw new InvalidValue(`expected ${what} (letters, digits, _ - .)`);
+      }
+      return value;
+    },
+  };
+}
+
 /** Any string; "" is allowed and kept (the loader gives it a meaning). */
 export function text(what: string): LeafType<string> {
   return {

@@ -16,6 +16,7 @@ import {
   oneOf,
   optionalSecret,
   optionalUrl,
+  simpleName,
   showValue,
   text,
   token,
@@ -257,6 +258,12 @@ export const RawConfigSchema = z.strictObject({
       default: '/run/codeint',
       description: 'Root-owned directory for the shared sandbox image and workspace mounts.',
     }),
+    cgroup_parent: key(simpleName('a cgroup name'), {
+      env: 'ENGINE_CGROUP_PARENT',
+      default: 'codeint',
+      description:
+        "cgroup folder that holds this engine's sandboxes. One engine per folder: at start it removes every sandbox cgroup it finds there.",
+    }),
     uid_base: key(int(1000, MAX_UID), {
       env: 'ENGINE_UID_BASE',
       default: 600_000,
@@ -410,6 +417,7 @@ export interface RateLimitConfig {
 }
 export interface EngineSettings {
   runDir: string;
+  cgroupParent: string;
   uidBase: number;
   maxSandboxes: number;
   poolSize: number;
@@ -526,6 +534,7 @@ function toAppConfig(c: RawConfig): ParsedConfig {
     },
     engine: {
       runDir: c.engine.run_dir,
+      cgroupParent: c.engine.cgroup_parent,
       uidBase: c.engine.uid_base,
       maxSandboxes: c.engine.max_sandboxes,
       poolSize: c.engine.pool_size,
