@@ -161,6 +161,16 @@ export function routeSuite(h: () => Harness): void {
       expect(env.status).toBe(400);
     });
 
+    it('refuses with 503 UNAVAILABLE when the host has no capacity for the request', async () => {
+      // 32 GB is valid input, but more memory than this host has free.
+      const res = await h().api('POST', '/api/v1/sandboxes', {
+        body: { runtime: 'bash', resources: { memory: 32768 } },
+      });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('UNAVAILABLE');
+      expect(res.body.error.message).toMatch(/no capacity/);
+    });
+
     it("hides other users' sandboxes, executions and files behind 404", async () => {
       const bob = (path: string, method = 'GET', body?: unknown) =>
         h().api(method, path, { key: bobKey, body });

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -58,6 +59,8 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
       security: [{ bearer: [] }, { apiKey: [] }],
     },
     transform: jsonSchemaTransform,
+    // Schemas with a .meta({ id }) become shared components the document refers to.
+    transformObject: jsonSchemaTransformObject,
   });
 
   await app.register(httpMetricsPlugin, { metrics: deps.metrics });

@@ -22,6 +22,14 @@ program
   .option('-r, --runtime <runtime>', 'runtime (python, node, typescript, bash, …)', 'python')
   .action((opts: { runtime: string }) => repl(opts.runtime));
 
+program
+  .command('openapi')
+  .description('print the OpenAPI document of the REST API (JSON)')
+  .action(async () => {
+    const { openApiDocument } = await import('../api/openapi.js');
+    process.stdout.write(JSON.stringify(await openApiDocument(), null, 2) + '\n');
+  });
+
 const keys = program.command('keys').description('manage API keys (talks to the database directly)');
 keys
   .command('create')
