@@ -15,6 +15,7 @@ APT_PACKAGES=(
   jupyter-server python3-ipykernel  # benchmark baseline only
   redis-server        # the tests start a private Redis to stop it mid-run
   curl jq             # the README's quick start
+  make g++            # builds better-sqlite3 from source (no prebuilt download here)
 )
 
 missing=()
