@@ -25,7 +25,9 @@ export class WarmPool {
   take(runtime: string): Sandbox | undefined {
     const list = this.ready.get(runtime);
     const sandbox = list?.shift();
-    if (list) this.fill();
+    // Refill after the caller's request is answered: spawning blocks the event loop
+    // for a few ms (fork of a large process), which should not land on the hand-over.
+    if (list) setTimeout(() => this.fill(), 25).unref();
     return sandbox;
   }
 

@@ -91,7 +91,7 @@ export const fileRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { sandboxe
         response: { 200: envelope(z.object({ path: z.string(), size: z.number() })), ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > maxUploadSize) throw new PayloadTooLargeError('upload', maxUploadSize);
       const sandbox = await sandboxes.sandbox(principalOf(req), req.params.id);
@@ -100,8 +100,15 @@ export const fileRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { sandboxe
         body && typeof (body as NodeJS.ReadableStream).pipe === 'function'
           ? body.pipe(limitBytes(maxUploadSize))
           : [];
-      const written = await sandbox.files.write(req.query.path, source as AsyncIterable<Buffer>);
-      return { success: true as const, data: written };
+      try {
+        const written = await sandbox.files.write(req.query.path, source as AsyncIterable<Buffer>);
+        return { success: true as const, data: written };
+      } catch (err) {
+        // The rest of an oversize body is not worth reading: answer now and close the
+        // connection, so a client still sending learns at once instead of stalling.
+        if (err instanceof PayloadTooLargeError) void reply.header('connection', 'close');
+        throw err;
+      }
     },
   );
 
