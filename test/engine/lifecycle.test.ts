@@ -145,3 +145,16 @@ describe('fail closed', () => {
     );
   });
 });
+
+describe('idle expiry and long work', () => {
+  it('does not expire a sandbox while an execution runs past its idle timeout', async () => {
+    const sb = await engine().create({ runtime: 'bash', timeoutMs: 1000 });
+    const ex = await sb.runCode({ code: 'sleep 2.5; echo done', language: 'bash', timeoutMs: 10_000 });
+    expect(ex.logs.stdout.join('')).toBe('done\n');
+    expect(sb.status).toBe('running');
+    const cmd = await sb.commands.run('sleep 2.5; echo again');
+    expect(cmd.stdout).toBe('again\n');
+    expect(sb.status).toBe('running');
+    await engine().kill(sb.id);
+  });
+});

@@ -1,61 +1,40 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadConfig } from '../config/index.js';
+import { Sandbox, type SandboxStatus } from '@codeint/sdk';
+import { connection, type TargetFlags } from './target.js';
 
-interface Target {
-  url: string;
-  key: string;
-}
+export { resolveTarget } from './target.js';
 
-/** Finds the server and a key: flags, then CODEINT_API_URL / CODEINT_API_KEY, then the local admin.key. */
-export function resolveTarget(opts: { url?: string; apiKey?: string }): Target {
-  const config = loadConfig();
-  const url = opts.url ?? process.env.CODEINT_API_URL ?? `http://127.0.0.1:${config.server.port}`;
-  let key = opts.apiKey ?? process.env.CODEINT_API_KEY;
-  const file = join(config.dataDir, 'admin.key');
-  if (!key && existsSync(file)) key = readFileSync(file, 'utf8').trim();
-  if (!key)
-    throw new Error(`no API key: pass --api-key, set CODEINT_API_KEY, or run on the server host (${file})`);
-  return { url: url.replace(/\/$/, ''), key };
-}
-
-async function call(target: Target, method: string, path: string): Promise<unknown> {
-  const res = await fetch(`${target.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${target.key}` },
+/** `codeint sandboxes list`: every page of your sandboxes, as a table. */
+export async function listSandboxes(opts: TargetFlags & { status?: string }): Promise<void> {
+  const rows = await Sandbox.list({
+    ...(await connection(opts)),
+    ...(opts.status ? { status: opts.status as SandboxStatus } : {}),
   });
-  const body = (await res.json()) as {
-    success: boolean;
-    data?: unknown;
-    error?: { code: string; message: string };
-  };
-  if (!body.success) throw new Error(`${body.error?.code}: ${body.error?.message}`);
-  return body.data;
+  if (rows.length === 0) {
+    console.log(opts.status ? `no ${opts.status} sandboxes` : 'no sandboxes');
+    return;
+  }
+  console.table(
+    rows.map((s) => ({
+      id: s.id,
+      status: s.status,
+      runtime: s.runtime,
+      cpu: s.resources.cpu,
+      memory: s.resources.memory,
+      createdAt: s.createdAt,
+      expiresAt: s.expiresAt,
+      ...(Object.keys(s.metadata ?? {}).length ? { metadata: JSON.stringify(s.metadata) } : {}),
+    })),
+  );
 }
 
-export async function listSandboxes(opts: { url?: string; apiKey?: string; status?: string }): Promise<void> {
-  const target = resolveTarget(opts);
-  const rows: unknown[] = [];
-  let cursor: string | null = null;
-  do {
-    const q = new URLSearchParams({
-      limit: '100',
-      ...(opts.status ? { status: opts.status } : {}),
-      ...(cursor ? { cursor } : {}),
-    });
-    const page = (await call(target, 'GET', `/sandboxes?${q}`)) as {
-      items: unknown[];
-      nextCursor: string | null;
-    };
-    rows.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  console.table(rows);
-}
-
-export async function killSandbox(id: string, opts: { url?: string; apiKey?: string }): Promise<void> {
-  const data = (await call(resolveTarget(opts), 'DELETE', `/sandboxes/${encodeURIComponent(id)}`)) as {
-    status: string;
-  };
-  console.log(`${id}: ${data.status}`);
+/** `codeint sandboxes kill ID…`: each one stopped; an unknown id is reported and the exit code is 1. */
+export async function killSandboxes(ids: string[], opts: TargetFlags): Promise<void> {
+  const conn = await connection(opts);
+  for (const id of ids) {
+    if (await Sandbox.kill(id, conn)) console.log(`${id}: stopped`);
+    else {
+      console.error(`codeint: ${id}: no such sandbox`);
+      process.exitCode = 1;
+    }
+  }
 }

@@ -33,11 +33,14 @@ export class CommandRunner {
     private readonly touch: () => void,
     private readonly maxOutputBytes: number,
     private readonly baseEnv: () => Record<string, string>,
+    /** Counts running commands, so idle expiry never stops a sandbox mid-command. */
+    private readonly busy: (delta: 1 | -1) => void = () => undefined,
   ) {}
 
   start(cmd: string, opts: CommandOptions = {}): CommandHandle {
     if (this.agent.closed) throw new ConflictError('the sandbox is not running');
     this.touch();
+    this.busy(1);
     const started = Date.now();
     const stdout: string[] = [];
     const stderr: string[] = [];
@@ -86,6 +89,7 @@ export class CommandRunner {
     const settled = result.finally(() => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
+      this.busy(-1);
       this.touch();
     });
     settled.catch(() => undefined);

@@ -341,7 +341,7 @@ export class SandboxManager extends EventEmitter<EngineEvents> {
   private async expire(): Promise<void> {
     const now = Date.now();
     for (const sandbox of this.sandboxes.values()) {
-      if (sandbox.status === 'running' && sandbox.expiresAt.getTime() <= now) {
+      if (sandbox.status === 'running' && !sandbox.busy && sandbox.expiresAt.getTime() <= now) {
         await this.kill(sandbox.id, 'expired', 'idle timeout').catch(() => undefined);
       }
     }

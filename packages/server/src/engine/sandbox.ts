@@ -89,6 +89,8 @@ export class Sandbox {
   private readonly limits: SandboxLimits;
   private readonly contexts = new Map<string, ContextState>();
   private exited: Promise<void>;
+  /** Executions and commands in flight: a busy sandbox is never idle. */
+  private running = 0;
 
   constructor(parts: SandboxParts) {
     this.id = parts.id;
@@ -110,6 +112,7 @@ export class Sandbox {
       () => this.touch(),
       parts.limits.maxOutputBytes,
       () => this.env,
+      (delta) => (this.running += delta),
     );
   }
 
@@ -242,7 +245,26 @@ export class Sandbox {
     return run;
   }
 
+  /** True while an execution or a command runs: idle expiry waits for it. */
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
   private async execute(
+    ctx: ContextState,
+    opts: RunCodeOptions,
+    env: Record<string, string>,
+  ): Promise<Execution> {
+    this.running++;
+    try {
+      return await this.executeNow(ctx, opts, env);
+    } finally {
+      this.running--;
+      this.touch();
+    }
+  }
+
+  private async executeNow(
     ctx: ContextState,
     opts: RunCodeOptions,
     env: Record<string, string>,
