@@ -11,6 +11,7 @@ import {
 import type { Logger } from 'pino';
 import { AppError } from '../errors/app-error.js';
 import type { ApiDeps } from './deps.js';
+import { e2bRoutes } from './e2b/index.js';
 import { authPlugin, requireAuthPlugin } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { httpMetricsPlugin } from './plugins/http-metrics.js';
@@ -104,5 +105,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     },
     { prefix: '/api/v1' },
   );
+  // E2B's SDKs unchanged: its control plane at the root, sandbox traffic by header (docs/e2b.md).
+  await app.register(e2bRoutes, deps);
   return app;
 }
