@@ -145,9 +145,6 @@ export async function startServer(
     metrics.sandboxCreateDuration.observe({ runtime: sandbox.runtime.name, warm: String(warm) }, ms / 1000);
   });
   engine.on('createFailed', (runtime) => metrics.creationFailures.inc({ runtime }));
-  const gauges = setInterval(() => void updateGauges(engine, metrics), 2000);
-  gauges.unref();
-  await updateGauges(engine, metrics);
 
   const app = await buildApp(
     {
@@ -189,9 +186,12 @@ export async function startServer(
         res.writeHead(404).end();
         return;
       }
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
-      });
+      // Gauges (active sandboxes, pool, capacity, OOM kills) are read at scrape time.
+      void updateGauges(engine, metrics)
+        .then(() => metrics.registry.metrics())
+        .then((text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+        });
     });
     await new Promise<void>((resolve) =>
       metricsServer!.listen(config.monitoring.metricsPort, config.monitoring.metricsHost, resolve),
@@ -223,7 +223,6 @@ export async function startServer(
       }
       app.server.closeAllConnections();
       await draining;
-      clearInterval(gauges);
       await engine.shutdown();
       await sandboxes.flush(); // every sandbox recorded as stopped before the database closes
       await new Promise<void>((resolve) =>
