@@ -15,6 +15,8 @@ APT_PACKAGES=(
   jupyter-server python3-ipykernel  # benchmark baseline only
   redis-server        # the tests start a private Redis to stop it mid-run
   curl jq             # the README's quick start
+  prometheus          # promtool: CI checks and unit-tests deploy/prometheus/alerts.yml (its daemon is not started: no init here)
+  shellcheck          # CI lints the container entrypoint (deploy/docker/entrypoint.sh)
   make g++            # builds better-sqlite3 from source (no prebuilt download here)
 )
 
