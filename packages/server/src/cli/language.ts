@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import type { Language } from '@codeint/sdk';
+import { LANGUAGE_ALIASES } from '../engine/types.js';
 
 const BY_EXTENSION: Record<string, Language> = {
   '.py': 'python',
@@ -12,24 +13,9 @@ const BY_EXTENSION: Record<string, Language> = {
   '.bash': 'bash',
 };
 
-const BY_NAME: Record<string, Language> = {
-  python: 'python',
-  python3: 'python',
-  py: 'python',
-  javascript: 'javascript',
-  js: 'javascript',
-  node: 'javascript',
-  nodejs: 'javascript',
-  typescript: 'typescript',
-  ts: 'typescript',
-  bash: 'bash',
-  sh: 'bash',
-  shell: 'bash',
-};
-
 /** A `--language` value (`python`, `js`, `ts`, `sh`, …) as the API's language name. */
 export function parseLanguage(value: string): Language {
-  const language = BY_NAME[value.trim().toLowerCase()];
+  const language = LANGUAGE_ALIASES[value.trim().toLowerCase()];
   if (!language)
     throw new Error(`unknown language "${value}": use python, javascript (js), typescript (ts) or bash (sh)`);
   return language;

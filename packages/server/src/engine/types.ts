@@ -3,6 +3,22 @@
 export type Language = 'python' | 'javascript' | 'typescript' | 'bash';
 export const LANGUAGES: readonly Language[] = ['python', 'javascript', 'typescript', 'bash'];
 
+/** Names people use for each language (lower case), for the CLI and the E2B layer. */
+export const LANGUAGE_ALIASES: Readonly<Record<string, Language>> = {
+  python: 'python',
+  python3: 'python',
+  py: 'python',
+  javascript: 'javascript',
+  js: 'javascript',
+  node: 'javascript',
+  nodejs: 'javascript',
+  typescript: 'typescript',
+  ts: 'typescript',
+  bash: 'bash',
+  sh: 'bash',
+  shell: 'bash',
+};
+
 export type SandboxStatus = 'creating' | 'running' | 'stopped' | 'failed' | 'expired';
 export type ExecutionStatus = 'completed' | 'error' | 'timeout' | 'interrupted';
 

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../errors/app-error.js';
 import type { RuntimeCatalogue } from '../../engine/runtimes.js';
-import type { Language } from '../../engine/types.js';
+import { LANGUAGE_ALIASES, type Language } from '../../engine/types.js';
 
 /**
  * The envd version we report. E2B's SDK switches features on it (see docs/e2b.md):
@@ -51,25 +51,10 @@ export function runtimeForTemplate(catalogue: RuntimeCatalogue, template: string
   }
 }
 
-const LANGUAGES: Record<string, Language> = {
-  python: 'python',
-  python3: 'python',
-  py: 'python',
-  javascript: 'javascript',
-  js: 'javascript',
-  node: 'javascript',
-  nodejs: 'javascript',
-  typescript: 'typescript',
-  ts: 'typescript',
-  bash: 'bash',
-  sh: 'bash',
-  shell: 'bash',
-};
-
 /** A code-interpreter `language` in our terms; R, Java and the rest are a 400. */
 export function toLanguage(language: unknown): Language | undefined {
   if (language === undefined || language === null || language === '') return undefined;
-  const found = typeof language === 'string' ? LANGUAGES[language.trim().toLowerCase()] : undefined;
+  const found = typeof language === 'string' ? LANGUAGE_ALIASES[language.trim().toLowerCase()] : undefined;
   if (!found) {
     throw new ValidationError(
       `unsupported language "${String(language)}"; supported: python, javascript (js), typescript (ts), bash (sh)`,
